@@ -9,9 +9,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/config.h"
 #include "tools/data_command.h"
@@ -60,12 +62,13 @@ constexpr char kPretrainHelp[] =
     "output_dir. The same config and seed give the same weights.\n";
 
 constexpr char kEvalHelp[] =
-    "usage: rlvr eval CONFIG [--set a.b=c ...]\n"
+    "usage: rlvr eval CONFIG [--set a.b=c ...] [--samples=N]\n"
     "\n"
     "Evaluates the model of an experiment config (an rlvr.v1.ExperimentConfig: model,\n"
     "tokenizer, data.eval, reward, eval.sampling) on its held-out dataset, in this process,\n"
     "and prints accuracy, format rate, mean response length and a few samples as JSON.\n"
-    "Use --set model.path=DIR to evaluate another checkpoint.\n";
+    "Use --set model.path=DIR to evaluate another checkpoint; --samples=N prints N samples\n"
+    "(default 5; -1 prints all).\n";
 
 constexpr char kReportHelp[] =
     "usage: rlvr report METRICS_JSONL OUT_HTML\n"
@@ -199,7 +202,22 @@ int Eval(int argc, char** argv) {
     std::fputs(kEvalHelp, stdout);
     return 0;
   }
-  absl::StatusOr<rlvr::ConfigArgs> args = ParseCommandArgs(argc, argv, "eval");
+  // --samples=N is eval's own flag; everything else is the common CONFIG [--set ...].
+  int samples_shown = kEvalSamplesShown;
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.substr(0, 10) == "--samples=") {
+      if (!absl::SimpleAtoi(arg.substr(10), &samples_shown)) {
+        return Fail(absl::InvalidArgumentError(absl::StrCat("rlvr eval: bad ", arg)));
+      }
+      if (samples_shown < 0) samples_shown = std::numeric_limits<int>::max();
+      continue;
+    }
+    rest.push_back(argv[i]);
+  }
+  absl::StatusOr<rlvr::ConfigArgs> args =
+      ParseCommandArgs(static_cast<int>(rest.size()), rest.data(), "eval");
   if (!args.ok()) return Fail(args.status());
   if (args->print_config) return PrintConfig<rlvr::v1::ExperimentConfig>(*args);
   rlvr::v1::ExperimentConfig config;
@@ -208,7 +226,7 @@ int Eval(int argc, char** argv) {
   }
   absl::StatusOr<rlvr::EvalResult> result = rlvr::EvaluateModel(config);
   if (!result.ok()) return Fail(result.status());
-  std::printf("%s\n", result->ToJson(kEvalSamplesShown).Serialize().c_str());
+  std::printf("%s\n", result->ToJson(samples_shown).Serialize().c_str());
   return 0;
 }
 

@@ -42,6 +42,34 @@ absl::StatusOr<std::vector<double>> ComputeAdvantages(const RewardBatch& batch,
   if (options.eps < 0) {
     return absl::InvalidArgumentError("advantages: eps must be >= 0");
   }
+  if (!batch.unjudged.empty()) {
+    if (batch.unjudged.size() != n) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "advantages: %d rewards but %d unjudged flags", n, batch.unjudged.size()));
+    }
+    std::map<int64_t, std::pair<int64_t, int64_t>> sizes;  // group -> (all, judged)
+    for (size_t i = 0; i < n; ++i) {
+      auto& [all, judged] = sizes[batch.group_of[i]];
+      ++all;
+      judged += batch.unjudged[i] ? 0 : 1;
+    }
+    RewardBatch kept;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& [all, judged] = sizes[batch.group_of[i]];
+      if (batch.unjudged[i] || (judged < 2 && all >= 2)) continue;
+      where.push_back(i);
+      kept.rewards.push_back(batch.rewards[i]);
+      kept.group_of.push_back(batch.group_of[i]);
+      if (!batch.response_tokens.empty()) kept.response_tokens.push_back(batch.response_tokens[i]);
+    }
+    std::vector<double> adv(n, 0.0);
+    if (where.empty()) return adv;
+    absl::StatusOr<std::vector<double>> kept_adv = ComputeAdvantages(kept, options);
+    if (!kept_adv.ok()) return kept_adv.status();
+    for (size_t k = 0; k < where.size(); ++k) adv[where[k]] = (*kept_adv)[k];
+    return adv;
+  }
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(batch.rewards[i])) {
       return absl::InvalidArgumentError(absl::StrFormat("advantages: reward %d is not finite", i));

@@ -45,6 +45,10 @@ struct RewardBatch {
   std::vector<int64_t> group_of;
   // Tokens of each response; used by REINFORCE_PLUS_PLUS only (empty means 1 each).
   std::vector<int64_t> response_tokens;
+  // Responses without a reward (their verification failed; empty means none). They get
+  // advantage 0 and enter no statistic, so a verifier error never counts as reward 0. A group
+  // that errors leave with a single judged response has no baseline: all of it gets 0.
+  std::vector<uint8_t> unjudged;
 };
 
 // Per-response advantages in the order of batch.rewards. Errors: size mismatches, an

@@ -14,6 +14,8 @@ constexpr int kDefaultMinDigits = 2;
 constexpr int kDefaultMaxDigits = 4;
 constexpr int kMaxDigits = 18;
 constexpr int kDefaultCountdownOperands = 4;
+constexpr int kDefaultSumOperands = 5;
+constexpr int kMaxSumOperands = 32;
 constexpr int kMaxCountdownOperands = 6;
 constexpr int64_t kCountdownMaxNumber = 99;
 constexpr int64_t kCountdownMaxTarget = 999;
@@ -27,6 +29,21 @@ std::string RandomNumber(Rng& rng, int digits) {
     s.push_back(static_cast<char>('0' + lo + rng.UniformInt(10 - lo)));
   }
   return s;
+}
+
+// a + b for non-negative decimal strings.
+std::string DecimalSum(const std::string& a, const std::string& b) {
+  std::string out;
+  int carry = 0;
+  for (size_t i = 0; i < std::max(a.size(), b.size()) || carry; ++i) {
+    const int da = i < a.size() ? a[a.size() - 1 - i] - '0' : 0;
+    const int db = i < b.size() ? b[b.size() - 1 - i] - '0' : 0;
+    const int s = da + db + carry;
+    out.push_back(static_cast<char>('0' + s % 10));
+    carry = s / 10;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 class AdditionTask : public SyntheticTask {
@@ -53,22 +70,39 @@ class AdditionTask : public SyntheticTask {
     return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "=", "c", "r"};
   }
 
-  static std::string DecimalSum(const std::string& a, const std::string& b) {
-    std::string out;
-    int carry = 0;
-    for (size_t i = 0; i < std::max(a.size(), b.size()) || carry; ++i) {
-      const int da = i < a.size() ? a[a.size() - 1 - i] - '0' : 0;
-      const int db = i < b.size() ? b[b.size() - 1 - i] - '0' : 0;
-      const int s = da + db + carry;
-      out.push_back(static_cast<char>('0' + s % 10));
-      carry = s / 10;
+ private:
+  int min_, max_;
+};
+
+class SumTask : public SyntheticTask {
+ public:
+  SumTask(int operands, int min_digits, int max_digits)
+      : operands_(operands), min_(min_digits), max_(max_digits) {}
+
+  TaskProblem Sample(Rng& rng) const override {
+    std::vector<std::string> numbers;
+    for (int i = 0; i < operands_; ++i) {
+      numbers.push_back(
+          RandomNumber(rng, min_ + static_cast<int>(rng.UniformInt(max_ - min_ + 1))));
     }
-    std::reverse(out.begin(), out.end());
-    return out;
+    TaskProblem p;
+    p.question = absl::StrJoin(numbers, "+");
+    p.worked = SumWorkedSolution(numbers);
+    std::string total = numbers[0];
+    for (size_t i = 1; i < numbers.size(); ++i) total = DecimalSum(total, numbers[i]);
+    p.ground_truth = total;
+    p.direct = p.question;
+    p.answer = total;
+    p.bare = absl::StrCat(p.question, "=", total);
+    return p;
+  }
+  std::string verifier() const override { return "exact_match"; }
+  std::vector<std::string> characters() const override {
+    return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "="};
   }
 
  private:
-  int min_, max_;
+  int operands_, min_, max_;
 };
 
 class CountdownTask : public SyntheticTask {
@@ -161,6 +195,17 @@ std::string AdditionWorkedSolution(const std::string& a, const std::string& b) {
   return absl::StrJoin(lines, "\n");
 }
 
+std::string SumWorkedSolution(const std::vector<std::string>& numbers) {
+  std::vector<std::string> lines;
+  std::string total = numbers.empty() ? "0" : numbers[0];
+  for (size_t i = 1; i < numbers.size(); ++i) {
+    const std::string next = DecimalSum(total, numbers[i]);
+    lines.push_back(absl::StrCat(total, "+", numbers[i], "=", next));
+    total = next;
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
 absl::StatusOr<std::unique_ptr<SyntheticTask>> MakeSyntheticTask(
     const v1::SyntheticTaskConfig& config) {
   if (config.family() == "addition") {
@@ -175,6 +220,20 @@ absl::StatusOr<std::unique_ptr<SyntheticTask>> MakeSyntheticTask(
     }
     return std::make_unique<AdditionTask>(lo, hi);
   }
+  if (config.family() == "sum") {
+    const int lo = config.min_digits() > 0 ? config.min_digits() : kDefaultMinDigits;
+    const int hi = config.max_digits() > 0 ? config.max_digits() : lo;
+    const int n = config.operands() > 0 ? config.operands() : kDefaultSumOperands;
+    if (lo > hi || hi > kMaxDigits) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "task: need 1 <= min_digits <= max_digits <= ", kMaxDigits, ", got ", lo, "..", hi));
+    }
+    if (n < 2 || n > kMaxSumOperands) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("task.operands: sum needs 2..", kMaxSumOperands, ", got ", n));
+    }
+    return std::make_unique<SumTask>(n, lo, hi);
+  }
   if (config.family() == "countdown") {
     const int n = config.operands() > 0 ? config.operands() : kDefaultCountdownOperands;
     if (n < 2 || n > kMaxCountdownOperands) {
@@ -184,7 +243,7 @@ absl::StatusOr<std::unique_ptr<SyntheticTask>> MakeSyntheticTask(
     return std::make_unique<CountdownTask>(n);
   }
   return absl::InvalidArgumentError(absl::StrCat("task.family: unknown family '", config.family(),
-                                                 "' (known: addition, countdown)"));
+                                                 "' (known: addition, sum, countdown)"));
 }
 
 }  // namespace rlvr

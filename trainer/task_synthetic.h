@@ -12,6 +12,13 @@
 //                + c1 r025        (9+1 = 10)
 //                = 1025
 //              Verifier "exact_match"; the ground truth is the sum in decimal.
+//   sum        `operands` numbers of min_digits..max_digits digits. The worked solution adds
+//              them one at a time, one line per partial sum:
+//                23+58=81
+//                81+91=172
+//                172+14=186
+//              Each line is a two-number addition a model can learn from examples; the whole
+//              sum in one step is far harder. Verifier "exact_match".
 //   countdown  `operands` numbers in 1..99 and a target reachable with + - * / (exact integer
 //              steps). The worked solution lists the steps; the answer is an expression.
 //              Verifier "countdown"; the ground truth is {"target":T,"numbers":[...]}.
@@ -56,6 +63,9 @@ absl::StatusOr<std::unique_ptr<SyntheticTask>> MakeSyntheticTask(
 
 // The addition worked solution for a + b (exposed for tests).
 std::string AdditionWorkedSolution(const std::string& a, const std::string& b);
+
+// The sum worked solution: the running total plus the next number, one line each.
+std::string SumWorkedSolution(const std::vector<std::string>& numbers);
 
 }  // namespace rlvr
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "core/json.h"
 
 namespace rlvr {
 namespace {
@@ -253,6 +254,8 @@ absl::Status Trainer::Update(const Batch& batch, StepMetrics* metrics) {
       rb.rewards.push_back(s.reward);
       rb.group_of.push_back(static_cast<int64_t>(g));
       rb.response_tokens.push_back(s.completion.token_ids_size());
+      // No reward: out of the group's baseline, and masked out of the loss below.
+      rb.unjudged.push_back(s.verify_error ? 1 : 0);
     }
   }
   if (items.empty()) return absl::OkStatus();
@@ -406,13 +409,18 @@ void Trainer::LogTraces(int64_t step, const Batch& batch) {
   for (const VerifiedGroup& g : batch.groups) {
     for (const VerifiedSample& s : g.samples) {
       if (left-- <= 0) return;
-      std::string text = absl::StrFormat("prompt: %s\nresponse: %s\nreward: %g",
-                                         formatter_.Format(train_[g.example].prompt),
-                                         s.completion.text(), s.reward);
+      // One "trace" text record per sample: a JSON object the report reads field by field.
+      JsonValue trace = JsonValue::MakeObject();
+      trace.Add("prompt", JsonValue::String(formatter_.Format(train_[g.example].prompt)));
+      trace.Add("response", JsonValue::String(s.completion.text()));
+      trace.Add("ground_truth", JsonValue::String(train_[g.example].ground_truth));
+      trace.Add("reward", JsonValue::Number(s.reward));
+      JsonValue components = JsonValue::MakeObject();
       for (const auto& [name, value] : s.components) {
-        text += absl::StrFormat(" %s=%g", name, value);
+        components.Add(name, JsonValue::Number(value));
       }
-      parts_.metrics->LogText("sample", step, text);
+      trace.Add("components", std::move(components));
+      parts_.metrics->LogText("trace", step, trace.Serialize());
     }
   }
 }

@@ -44,7 +44,7 @@ TEST(AdvantagesTest, GrpoZeroVarianceGroupGivesZero) {
 
 TEST(AdvantagesTest, DrGrpoSubtractsMeanOnly) {
   std::vector<double> r = {1, 0, 0, 0, 2, 4};
-  RewardBatch b{r, {7, 7, 7, 7, 9, 9}, {}};
+  RewardBatch b{r, {7, 7, 7, 7, 9, 9}, {}, {}};
   auto adv = ComputeAdvantages(b, Opts(rlvr::v1::DR_GRPO));
   ASSERT_TRUE(adv.ok());
   std::vector<double> want = {0.75, -0.25, -0.25, -0.25, -1, 1};
@@ -61,14 +61,14 @@ TEST(AdvantagesTest, RlooSubtractsMeanOfTheOthers) {
 }
 
 TEST(AdvantagesTest, RlooRejectsSingletonGroup) {
-  RewardBatch b{{1, 0, 1}, {0, 0, 1}, {}};
+  RewardBatch b{{1, 0, 1}, {0, 0, 1}, {}, {}};
   auto adv = ComputeAdvantages(b, Opts(rlvr::v1::RLOO));
   EXPECT_FALSE(adv.ok());
   EXPECT_NE(adv.status().message().find("RLOO"), std::string::npos);
 }
 
 TEST(AdvantagesTest, GroupsNeedNotBeAdjacent) {
-  RewardBatch b{{1, 5, 0, 7}, {0, 1, 0, 1}, {}};
+  RewardBatch b{{1, 5, 0, 7}, {0, 1, 0, 1}, {}, {}};
   auto adv = ComputeAdvantages(b, Opts(rlvr::v1::DR_GRPO));
   ASSERT_TRUE(adv.ok());
   std::vector<double> want = {0.5, -1, -0.5, 1};
@@ -77,7 +77,7 @@ TEST(AdvantagesTest, GroupsNeedNotBeAdjacent) {
 
 TEST(AdvantagesTest, ReinforcePlusPlusWhitensOverTheBatch) {
   // Group means removed: [0.5, -0.5, 0, 0]; batch mean 0, unbiased var 1/6.
-  RewardBatch b{{1, 0, 0, 0}, {0, 0, 1, 1}, {}};
+  RewardBatch b{{1, 0, 0, 0}, {0, 0, 1, 1}, {}, {}};
   auto adv = ComputeAdvantages(b, Opts(rlvr::v1::REINFORCE_PLUS_PLUS));
   ASSERT_TRUE(adv.ok());
   const double s = 1.0 / std::sqrt(1.0 / 6.0 + kWhitenVarianceEps);
@@ -87,7 +87,7 @@ TEST(AdvantagesTest, ReinforcePlusPlusWhitensOverTheBatch) {
 
 TEST(AdvantagesTest, ReinforcePlusPlusWeightsByTokens) {
   // Token counts 3,1,1,1: token mean 1/6, token-unbiased variance (5/6)/5 = 1/6.
-  RewardBatch b{{1, 0, 0, 0}, {0, 0, 1, 1}, {3, 1, 1, 1}};
+  RewardBatch b{{1, 0, 0, 0}, {0, 0, 1, 1}, {3, 1, 1, 1}, {}};
   auto adv = ComputeAdvantages(b, Opts(rlvr::v1::REINFORCE_PLUS_PLUS));
   ASSERT_TRUE(adv.ok());
   const double s = 1.0 / std::sqrt(1.0 / 6.0 + kWhitenVarianceEps);
@@ -98,8 +98,8 @@ TEST(AdvantagesTest, ReinforcePlusPlusWeightsByTokens) {
 TEST(AdvantagesTest, BadInputIsAnError) {
   EXPECT_FALSE(GroupAdvantages(std::vector<double>{1, 2, 3}, 2, Opts(rlvr::v1::GRPO)).ok());
   EXPECT_FALSE(GroupAdvantages(std::vector<double>{1, NAN}, 2, Opts(rlvr::v1::GRPO)).ok());
-  EXPECT_FALSE(ComputeAdvantages(RewardBatch{{1, 2}, {0}, {}}, Opts(rlvr::v1::GRPO)).ok());
-  EXPECT_FALSE(ComputeAdvantages(RewardBatch{{1, 2}, {0, 0}, {}},
+  EXPECT_FALSE(ComputeAdvantages(RewardBatch{{1, 2}, {0}, {}, {}}, Opts(rlvr::v1::GRPO)).ok());
+  EXPECT_FALSE(ComputeAdvantages(RewardBatch{{1, 2}, {0, 0}, {}, {}},
                                  Opts(rlvr::v1::ADVANTAGE_ESTIMATOR_UNSPECIFIED))
                    .ok());
 }
@@ -114,6 +114,45 @@ TEST(AdvantagesTest, OptionsFromConfigFillDefaults) {
   o = AdvantageOptionsFromConfig(c);
   EXPECT_EQ(o.estimator, rlvr::v1::RLOO);
   EXPECT_EQ(o.eps, 1e-4);
+}
+
+TEST(AdvantagesTest, UnjudgedResponsesStayOutOfTheBaseline) {
+  // Group 0: a verifier error on the second response; the other three are judged alone.
+  // Group 1: errors leave one judged response, so the group has no baseline.
+  // Group 2: untouched.
+  RewardBatch batch;
+  batch.rewards = {1, 0, 0, 1, 1, 0, 0, 0, 1, 0};
+  batch.group_of = {0, 0, 0, 0, 1, 1, 1, 2, 2, 2};
+  batch.unjudged = {0, 1, 0, 0, 0, 1, 1, 0, 0, 0};
+  for (auto estimator : {rlvr::v1::GRPO, rlvr::v1::DR_GRPO, rlvr::v1::RLOO}) {
+    auto adv = ComputeAdvantages(batch, Opts(estimator));
+    ASSERT_TRUE(adv.ok()) << adv.status();
+    // The same as the judged responses alone, in groups of their own.
+    RewardBatch judged;
+    judged.rewards = {1, 0, 1, 0, 1, 0};
+    judged.group_of = {0, 0, 0, 2, 2, 2};
+    auto want = ComputeAdvantages(judged, Opts(estimator));
+    ASSERT_TRUE(want.ok()) << want.status();
+    const std::vector<size_t> where = {0, 2, 3, 7, 8, 9};
+    for (size_t k = 0; k < where.size(); ++k) {
+      EXPECT_NEAR((*adv)[where[k]], (*want)[k], kTol) << estimator << " " << where[k];
+    }
+    for (size_t i : {1, 4, 5, 6}) EXPECT_EQ((*adv)[i], 0.0) << estimator << " " << i;
+    // Counted as reward 0 instead, the error would have moved the judged responses' advantages.
+    RewardBatch as_zero = batch;
+    as_zero.unjudged.clear();
+    auto wrong = ComputeAdvantages(as_zero, Opts(estimator));
+    ASSERT_TRUE(wrong.ok());
+    EXPECT_GT(std::abs((*wrong)[0] - (*adv)[0]), 1e-3) << estimator;
+  }
+}
+
+TEST(AdvantagesTest, UnjudgedFlagsMustMatchTheRewards) {
+  RewardBatch batch;
+  batch.rewards = {1, 0};
+  batch.group_of = {0, 0};
+  batch.unjudged = {0};
+  EXPECT_FALSE(ComputeAdvantages(batch, Opts(rlvr::v1::GRPO)).ok());
 }
 
 }  // namespace

@@ -250,7 +250,14 @@ TEST_F(ProcessIntegrationTest, ResumedRunLogsTheSameMetricsAsAnUninterruptedOne)
   int traces = 0;
   for (const JsonValue& r : *records) {
     auto name = r.GetString("name");
-    if (name.ok() && *name == "sample" && r.GetString("text").ok()) ++traces;
+    if (!name.ok() || *name != "trace") continue;
+    absl::StatusOr<std::string> text = r.GetString("text");
+    ASSERT_TRUE(text.ok());
+    absl::StatusOr<JsonValue> trace = ParseJson(*text);
+    ASSERT_TRUE(trace.ok()) << *text;
+    EXPECT_TRUE(trace->GetString("response").ok()) << *text;
+    EXPECT_TRUE(trace->GetString("ground_truth").ok()) << *text;
+    ++traces;
   }
   EXPECT_EQ(traces, 8);  // 2 per step
   bool events = false;
