@@ -196,12 +196,14 @@ std::string AdditionWorkedSolution(const std::string& a, const std::string& b) {
 }
 
 std::string SumWorkedSolution(const std::vector<std::string>& numbers) {
-  std::vector<std::string> lines;
-  std::string total = numbers.empty() ? "0" : numbers[0];
-  for (size_t i = 1; i < numbers.size(); ++i) {
-    const std::string next = DecimalSum(total, numbers[i]);
-    lines.push_back(absl::StrCat(total, "+", numbers[i], "=", next));
-    total = next;
+  std::vector<std::string> lines = {absl::StrJoin(numbers, "+")};
+  std::vector<std::string> rest = numbers;
+  while (rest.size() > 1) {
+    const std::string total = DecimalSum(rest[0], rest[1]);
+    lines.push_back(absl::StrCat(rest[0], "+", rest[1], "=", total));
+    rest[1] = total;
+    rest.erase(rest.begin());
+    lines.push_back(absl::StrJoin(rest, "+"));
   }
   return absl::StrJoin(lines, "\n");
 }

@@ -12,13 +12,18 @@
 //                + c1 r025        (9+1 = 10)
 //                = 1025
 //              Verifier "exact_match"; the ground truth is the sum in decimal.
-//   sum        `operands` numbers of min_digits..max_digits digits. The worked solution adds
-//              them one at a time, one line per partial sum:
-//                23+58=81
-//                81+91=172
-//                172+14=186
-//              Each line is a two-number addition a model can learn from examples; the whole
-//              sum in one step is far harder. Verifier "exact_match".
+//   sum        `operands` numbers of min_digits..max_digits digits. The worked solution restates
+//              the sum, then adds its first two numbers and rewrites the sum with their total,
+//              until one number is left:
+//                48+70+38+86+73
+//                48+70=118
+//                118+38+86+73
+//                ...
+//                242+73=315
+//                315
+//              Every step is a two-number addition or a copy from the lines just above, which a
+//              small model learns from examples; the whole sum in one step is far harder.
+//              Verifier "exact_match".
 //   countdown  `operands` numbers in 1..99 and a target reachable with + - * / (exact integer
 //              steps). The worked solution lists the steps; the answer is an expression.
 //              Verifier "countdown"; the ground truth is {"target":T,"numbers":[...]}.
@@ -64,7 +69,7 @@ absl::StatusOr<std::unique_ptr<SyntheticTask>> MakeSyntheticTask(
 // The addition worked solution for a + b (exposed for tests).
 std::string AdditionWorkedSolution(const std::string& a, const std::string& b);
 
-// The sum worked solution: the running total plus the next number, one line each.
+// The sum worked solution: the sum restated, then reduced one addition at a time.
 std::string SumWorkedSolution(const std::vector<std::string>& numbers);
 
 }  // namespace rlvr

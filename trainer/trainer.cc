@@ -405,10 +405,17 @@ void Trainer::Log(int64_t step, const MetricList& metrics) {
 
 void Trainer::LogTraces(int64_t step, const Batch& batch) {
   if (parts_.metrics == nullptr) return;
-  int left = config_.logging().sample_traces();
-  for (const VerifiedGroup& g : batch.groups) {
-    for (const VerifiedSample& s : g.samples) {
-      if (left-- <= 0) return;
+  // The first sample of each group, then the second of each, and so on: the traces show as many
+  // different prompts as they can.
+  const int wanted = config_.logging().sample_traces();
+  int logged = 0;
+  for (size_t k = 0; logged < wanted; ++k) {
+    bool any = false;
+    for (const VerifiedGroup& g : batch.groups) {
+      if (k >= g.samples.size() || logged >= wanted) continue;
+      any = true;
+      ++logged;
+      const VerifiedSample& s = g.samples[k];
       // One "trace" text record per sample: a JSON object the report reads field by field.
       JsonValue trace = JsonValue::MakeObject();
       trace.Add("prompt", JsonValue::String(formatter_.Format(train_[g.example].prompt)));
@@ -422,6 +429,7 @@ void Trainer::LogTraces(int64_t step, const Batch& batch) {
       trace.Add("components", std::move(components));
       parts_.metrics->LogText("trace", step, trace.Serialize());
     }
+    if (!any) return;
   }
 }
 

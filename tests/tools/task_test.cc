@@ -82,6 +82,69 @@ TEST(AdditionTask, SameSeedSameProblemsOtherSeedOthers) {
   EXPECT_NE(sa, sc);
 }
 
+TEST(SumTask, WorkedSolutionReducesOneAdditionPerLine) {
+  EXPECT_EQ(SumWorkedSolution({"48", "70", "38", "86", "73"}),
+            "48+70+38+86+73\n48+70=118\n118+38+86+73\n118+38=156\n156+86+73\n156+86=242\n"
+            "242+73\n242+73=315\n315");
+  EXPECT_EQ(SumWorkedSolution({"9", "1"}), "9+1\n9+1=10\n10");
+}
+
+TEST(SumTask, SamplesAreCorrectSumsOfTheConfiguredShape) {
+  v1::SyntheticTaskConfig config;
+  config.set_family("sum");
+  config.set_operands(6);
+  config.set_min_digits(1);
+  config.set_max_digits(3);
+  absl::StatusOr<std::unique_ptr<SyntheticTask>> task = MakeSyntheticTask(config);
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ((*task)->verifier(), "exact_match");
+  Rng rng(17);
+  for (int i = 0; i < 300; ++i) {
+    const TaskProblem p = (*task)->Sample(rng);
+    const std::vector<std::string> parts = absl::StrSplit(p.question, '+');
+    ASSERT_EQ(parts.size(), 6u) << p.question;
+    uint64_t total = 0;
+    for (const std::string& n : parts) {
+      EXPECT_GE(n.size(), 1u);
+      EXPECT_LE(n.size(), 3u);
+      EXPECT_TRUE(n.size() == 1 || n[0] != '0') << n;
+      total += std::stoull(n);
+    }
+    EXPECT_EQ(p.ground_truth, std::to_string(total));
+    EXPECT_EQ(p.answer, p.ground_truth);
+    EXPECT_EQ(p.direct, p.question);
+    EXPECT_EQ(p.bare, p.question + "=" + p.ground_truth);
+    // The working alternates a sum line and one addition: every sum line keeps the total, every
+    // addition is right, and the next sum line starts with its result.
+    const std::vector<std::string> lines = absl::StrSplit(p.worked, '\n');
+    ASSERT_EQ(lines.size(), 11u) << p.worked;
+    EXPECT_EQ(lines.front(), p.question);
+    EXPECT_EQ(lines.back(), p.ground_truth);
+    for (size_t k = 0; k < lines.size(); ++k) {
+      if (k % 2 == 0) {
+        uint64_t line_total = 0;
+        for (absl::string_view n : absl::StrSplit(lines[k], '+')) {
+          line_total += std::stoull(std::string(n));
+        }
+        EXPECT_EQ(line_total, total) << lines[k];
+        continue;
+      }
+      const std::vector<std::string> eq = absl::StrSplit(lines[k], absl::ByAnyChar("+="));
+      ASSERT_EQ(eq.size(), 3u) << lines[k];
+      EXPECT_TRUE(absl::StartsWith(lines[k - 1], eq[0] + "+" + eq[1])) << lines[k];
+      EXPECT_EQ(std::stoull(eq[0]) + std::stoull(eq[1]), std::stoull(eq[2])) << lines[k];
+      EXPECT_TRUE(absl::StartsWith(lines[k + 1], eq[2])) << lines[k + 1];
+    }
+  }
+}
+
+TEST(SumTask, BadOperandCountIsAnError) {
+  v1::SyntheticTaskConfig config;
+  config.set_family("sum");
+  config.set_operands(1);
+  EXPECT_THAT(MakeSyntheticTask(config).status().message(), HasSubstr("operands"));
+}
+
 TEST(SyntheticTask, BadConfigsNameTheField) {
   v1::SyntheticTaskConfig config;
   config.set_family("sudoku");
