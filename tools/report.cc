@@ -27,6 +27,8 @@ const std::vector<ChartSpec>& Charts() {
       {"Response length (tokens)",
        {"response_length/mean", "response_length_mean", "response_length",
         "train/response_length"}},
+      {"Held-out format rate", {"eval/format_rate"}},
+      {"Held-out response length (tokens)", {"eval/response_length/mean"}},
       {"KL to the reference", {"kl", "kl/mean", "train/kl"}},
       {"Entropy", {"entropy", "entropy/mean", "train/entropy"}},
   };

@@ -25,6 +25,8 @@ namespace rlvr {
 
 // A sample counts as correct when its accuracy reward reaches this value (rewards in [0, 1]).
 inline constexpr double kCorrectThreshold = 1.0 - 1e-9;
+// The reward component the format verifier reports; > 0 means the response is well formed.
+inline constexpr char kFormatComponent[] = "format";
 
 struct SampleOutcome {
   double reward = 0;
@@ -40,7 +42,7 @@ struct StepMetricsOptions {
   // reward decides.
   std::string accuracy_component;
   // Component whose value > 0 means "well formatted".
-  std::string format_component = "format";
+  std::string format_component = kFormatComponent;
 };
 
 using MetricList = std::vector<std::pair<std::string, double>>;

@@ -525,13 +525,19 @@ absl::StatusOr<MetricList> Trainer::Evaluate() {
       !s.ok()) {
     return s;
   }
-  double acc = 0, len = 0;
+  double acc = 0, len = 0, formatted = 0, format_seen = 0;
   for (const VerifiedGroup& g : groups) {
-    acc += correct(g.samples[0]) ? 1 : 0;
-    len += g.samples[0].completion.token_ids_size();
+    const VerifiedSample& s = g.samples[0];
+    acc += correct(s) ? 1 : 0;
+    len += s.completion.token_ids_size();
+    if (auto it = s.components.find(kFormatComponent); it != s.components.end()) {
+      format_seen += 1;
+      formatted += !s.verify_error && it->second > 0 ? 1 : 0;
+    }
   }
   MetricList out = {{"eval/accuracy", acc / static_cast<double>(count)},
                     {"eval/response_length/mean", len / static_cast<double>(count)}};
+  if (format_seen > 0) out.push_back({"eval/format_rate", formatted / format_seen});
   if (ec.pass_at_k() > 1) {
     rlvr::v1::SamplingConfig sampled = ec.sampling();
     if (sampled.temperature() == 0) sampled.set_temperature(1.0);
