@@ -90,13 +90,14 @@ TEST(Report, PageIsSelfContainedWithAllChartsTableAndEscapedTraces) {
   const std::string html = RenderReportHtml(*m, options);
   EXPECT_TRUE(absl::StartsWith(html, "<!DOCTYPE html>"));
   EXPECT_THAT(html, HasSubstr("<title>run &lt;1&gt;</title>"));
-  // Six named charts plus the phase times, each an inline <svg>.
+  // Eight named charts plus the phase times, each an inline <svg>.
   size_t svgs = 0;
   for (size_t at = 0; (at = html.find("<svg ", at)) != std::string::npos; ++at) ++svgs;
-  EXPECT_EQ(svgs, 7u);
+  EXPECT_EQ(svgs, 9u);
   for (const char* title :
        {"Training reward", "Held-out accuracy", "Format rate", "Response length (tokens)",
-        "KL to the reference", "Entropy", "Seconds per phase"}) {
+        "Held-out format rate", "Held-out response length (tokens)", "KL to the reference",
+        "Entropy", "Seconds per phase"}) {
     EXPECT_THAT(html, HasSubstr(std::string("<title>") + title + "</title>")) << title;
   }
   // Nothing is fetched and nothing runs.
