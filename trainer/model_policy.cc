@@ -39,6 +39,17 @@ absl::StatusOr<PolicyForward> ModelPolicy::Forward(const TrainBatch& batch,
       rlvr::Forward(model_, *backend_, pb, options, keep_for_backward ? &acts_ : nullptr);
   if (!r.ok()) return r.status();
   have_acts_ = keep_for_backward;
+  if (keep_for_backward && router_bias_rate_ > 0) {
+    if (expert_load_.size() != r->expert_load.size())
+      expert_load_ = r->expert_load;
+    else {
+      for (size_t l = 0; l < expert_load_.size(); ++l) {
+        for (size_t e = 0; e < expert_load_[l].size() && e < r->expert_load[l].size(); ++e) {
+          expert_load_[l][e] += r->expert_load[l][e];
+        }
+      }
+    }
+  }
   PolicyForward f;
   f.logprobs = std::move(r->logprobs);
   f.entropy = std::move(r->entropy);
@@ -88,14 +99,21 @@ absl::StatusOr<double> ModelPolicy::OptimizerStep(double lr) {
     ++i;
   });
   ZeroGrads(&grads_);
+  if (router_bias_rate_ > 0 && !expert_load_.empty()) {
+    UpdateRouterBias(model_.config, expert_load_, static_cast<float>(router_bias_rate_),
+                     &model_.weights);
+    expert_load_.clear();
+  }
   return norm;
 }
 
 std::vector<NamedTensor> ModelPolicy::Parameters() {
   std::vector<NamedTensor> out;
-  model_.weights.ForEachParameter([&](const std::string& name, Tensor& t) {
+  auto add = [&](const std::string& name, Tensor& t) {
     out.push_back({name, t.shape, absl::MakeSpan(t.data)});
-  });
+  };
+  model_.weights.ForEachParameter(add);
+  model_.weights.ForEachBuffer(add);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // PolicyModel over the project's transformer (model/): training forward/backward over packed
 // batches, global-norm clipping, and AdamW through the kernel backend's AdamWStep with the
-// moments held here (so that checkpoints can save and restore them exactly). Also a TextCodec
-// over core/tokenizer.h.
+// moments held here (so that checkpoints can save and restore them exactly). Parameters() also
+// lists the model's buffers (the noaux_tc routers' correction bias), so that checkpoints, the
+// Hugging Face export and the weight push carry them; the optimizer never touches them. Also a
+// TextCodec over core/tokenizer.h.
 #ifndef RLVR_TRAINER_MODEL_POLICY_H_
 #define RLVR_TRAINER_MODEL_POLICY_H_
 
@@ -40,6 +42,11 @@ class ModelPolicy : public PolicyModel {
   int64_t optimizer_steps() const override { return steps_; }
   void set_optimizer_steps(int64_t steps) override { steps_ = steps; }
 
+  // DeepSeek-V3 bias balancing (AlgorithmConfig.router_bias_update_rate): after each optimizer
+  // step, UpdateRouterBias with the expert loads summed over the Forward calls that kept
+  // activations since the previous step. 0 (the default) leaves the bias alone.
+  void set_router_bias_update_rate(double rate) { router_bias_rate_ = rate; }
+
   const Model& model() const { return model_; }
   // The gradient accumulated since the last OptimizerStep (tests).
   const ModelWeights& gradients() const { return grads_; }
@@ -56,6 +63,8 @@ class ModelPolicy : public PolicyModel {
   Activations acts_;
   bool have_acts_ = false;
   int64_t steps_ = 0;
+  double router_bias_rate_ = 0;
+  std::vector<std::vector<int64_t>> expert_load_;  // [layer][expert], since the last step
 };
 
 class TokenizerCodec : public TextCodec {

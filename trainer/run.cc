@@ -63,6 +63,7 @@ absl::Status RunTraining(const rlvr::v1::ExperimentConfig& config, const RunOpti
   absl::StatusOr<std::unique_ptr<ModelPolicy>> policy =
       ModelPolicy::Load(config.model(), config.optimizer(), aux);
   if (!policy.ok()) return policy.status();
+  (*policy)->set_router_bias_update_rate(config.algorithm().router_bias_update_rate());
   std::unique_ptr<ModelPolicy> reference;
   if (config.algorithm().kl_beta() > 0) {
     absl::StatusOr<std::unique_ptr<ModelPolicy>> r =

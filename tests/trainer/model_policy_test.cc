@@ -5,10 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "core/json.h"
 #include "gtest/gtest.h"
+#include "kernels/backend.h"
 #include "model/config.h"
+#include "model/model.h"
 #include "model/weights.h"
+#include "tests/model/tiny_models.h"
 #include "trainer/checkpoint.h"
 #include "trainer/policy_loss.h"
 
@@ -178,6 +182,65 @@ TEST(ModelPolicyTest, OptimizerStepLowersTheLossAndCheckpointsRoundTrip) {
   auto po = p->OptimizerState(), qo = q->OptimizerState();
   for (size_t i = 0; i < po.size(); ++i) {
     EXPECT_TRUE(std::equal(po[i].data.begin(), po[i].data.end(), qo[i].data.begin())) << po[i].name;
+  }
+}
+
+// DeepSeek-V3 balancing: the correction bias is a buffer the optimizer never touches; with a
+// rate, each optimizer step moves it by UpdateRouterBias over the loads of the kept forwards.
+TEST(ModelPolicyTest, RouterBiasFollowsTheLoadsOfTheStepAndTravelsWithTheParameters) {
+  const ModelConfig config = testing::ParseConfigOrDie(testing::kTinySigmoidMoeJson);
+  const std::string dir = ::testing::TempDir() + "/noaux_policy";
+  std::filesystem::create_directories(dir);
+  Model start{config, RandomWeights(config, 41, 0.3f)};
+  ASSERT_TRUE(SaveModel(start, dir).ok());
+  const TrainBatch a{{1, 5, 7, 2, 9, 9, 30, 4, 11, 3, 3, 17}, {0, 7, 12}};
+  const TrainBatch b{{8, 6, 40, 2, 2, 19, 33}, {0, 3, 7}};
+
+  // The expected bias: the loads of both forwards, summed, applied once.
+  std::unique_ptr<Backend> backend = MakeReferenceBackend();
+  std::vector<std::vector<int64_t>> load;
+  for (const TrainBatch* t : {&a, &b}) {
+    PackedBatch pb;
+    pb.tokens = t->tokens;
+    pb.cu_seqlens = t->cu_seqlens;
+    absl::StatusOr<ForwardResult> r = Forward(start, *backend, pb, {}, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (load.empty()) load.assign(r->expert_load.size(), {});
+    for (size_t l = 0; l < load.size(); ++l) {
+      load[l].resize(r->expert_load[l].size());
+      for (size_t e = 0; e < load[l].size(); ++e) load[l][e] += r->expert_load[l][e];
+    }
+  }
+  constexpr double kRate = 0.01;
+  Model expected = start;
+  UpdateRouterBias(config, load, static_cast<float>(kRate), &expected.weights);
+
+  for (double rate : {0.0, kRate}) {
+    std::unique_ptr<ModelPolicy> p = LoadPolicy(dir);
+    ASSERT_NE(p, nullptr);
+    p->set_router_bias_update_rate(rate);
+    int buffers = 0;
+    for (const NamedTensor& t : p->Parameters()) {
+      buffers += absl::EndsWith(t.name, ".mlp.gate.e_score_correction_bias") ? 1 : 0;
+    }
+    EXPECT_EQ(buffers, config.num_hidden_layers);
+    for (const TrainBatch* t : {&a, &b}) {
+      ASSERT_TRUE(p->Forward(*t, true).ok());
+      ASSERT_TRUE(p->Backward(std::vector<float>(t->tokens.size(), 0.0f)).ok());
+    }
+    ASSERT_TRUE(p->OptimizerStep(0.0).ok());
+    const Model& want = rate > 0 ? expected : start;
+    bool moved = false;
+    for (size_t l = 0; l < want.weights.layers.size(); ++l) {
+      const Tensor& got = p->model().weights.layers[l].router_correction_bias;
+      const Tensor& w = want.weights.layers[l].router_correction_bias;
+      ASSERT_EQ(got.data.size(), w.data.size());
+      for (size_t e = 0; e < w.data.size(); ++e) {
+        EXPECT_EQ(got.data[e], w.data[e]) << "rate " << rate << " layer " << l << " expert " << e;
+        moved |= got.data[e] != start.weights.layers[l].router_correction_bias.data[e];
+      }
+    }
+    EXPECT_EQ(moved, rate > 0);
   }
 }
 
