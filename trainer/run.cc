@@ -80,7 +80,9 @@ absl::Status RunTraining(const rlvr::v1::ExperimentConfig& config, const RunOpti
     workers.push_back(NewGrpcRolloutWorker(address));
   }
   RolloutFleet fleet(std::move(workers));
-  RetryingVerifyClient verifier(NewGrpcVerifyClient(config.sandbox_address()), RetryPolicy{});
+  absl::StatusOr<RetryPolicy> retry = RetryPolicyFromConfig(config.verify_retry());
+  if (!retry.ok()) return retry.status();
+  RetryingVerifyClient verifier(NewGrpcVerifyClient(config.sandbox_address()), *retry);
 
   std::unique_ptr<MetricsSink> sink;
   if (!config.logging().dir().empty()) {

@@ -34,6 +34,26 @@ absl::Status CheckAnswersEveryItem(const rlvr::v1::VerifyRequest& request,
 
 }  // namespace
 
+absl::StatusOr<RetryPolicy> RetryPolicyFromConfig(const rlvr::v1::RetryConfig& config) {
+  RetryPolicy policy;
+  if (config.max_attempts() < 0 || config.initial_backoff_ms() < 0 || config.max_backoff_ms() < 0) {
+    const char* field = config.max_attempts() < 0         ? "max_attempts"
+                        : config.initial_backoff_ms() < 0 ? "initial_backoff_ms"
+                                                          : "max_backoff_ms";
+    return absl::InvalidArgumentError(absl::StrFormat("verify_retry.%s must be >= 0", field));
+  }
+  if (config.multiplier() != 0 && !(config.multiplier() >= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("verify_retry.multiplier must be >= 1 (or 0 for the default), got %g",
+                        config.multiplier()));
+  }
+  if (config.max_attempts() > 0) policy.max_attempts = config.max_attempts();
+  if (config.initial_backoff_ms() > 0) policy.initial_backoff_ms = config.initial_backoff_ms();
+  if (config.multiplier() > 0) policy.multiplier = config.multiplier();
+  if (config.max_backoff_ms() > 0) policy.max_backoff_ms = config.max_backoff_ms();
+  return policy;
+}
+
 RetryingVerifyClient::RetryingVerifyClient(std::unique_ptr<VerifyClient> inner, RetryPolicy policy)
     : inner_(std::move(inner)), policy_(std::move(policy)) {
   if (!policy_.sleep) {

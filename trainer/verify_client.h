@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "rlvr/v1/config.pb.h"
 #include "rlvr/v1/verifier.pb.h"
 
 namespace rlvr {
@@ -30,6 +31,10 @@ struct RetryPolicy {
   // Waits between attempts; replaceable so tests do not wait.
   std::function<void(int64_t ms)> sleep;
 };
+
+// The policy of ExperimentConfig.verify_retry: fields left at 0 keep RetryPolicy's defaults.
+// INVALID_ARGUMENT naming the field for negative values or a multiplier below 1.
+absl::StatusOr<RetryPolicy> RetryPolicyFromConfig(const rlvr::v1::RetryConfig& config);
 
 // Retries calls that fail with UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED; other
 // errors return at once. After the last attempt the error says how many attempts were made over

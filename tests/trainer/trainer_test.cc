@@ -259,6 +259,40 @@ TEST(TrainerTest, SandboxOutageIsRetriedThenStopsWithAClearError) {
   EXPECT_NE(r.status().message().find("fake-sandbox"), std::string::npos);
 }
 
+TEST(TrainerTest, RetryPolicyComesFromTheConfig) {
+  rlvr::v1::RetryConfig c;
+  absl::StatusOr<RetryPolicy> defaults = RetryPolicyFromConfig(c);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_attempts, RetryPolicy{}.max_attempts);
+  EXPECT_EQ(defaults->initial_backoff_ms, RetryPolicy{}.initial_backoff_ms);
+  c.set_max_attempts(4);
+  c.set_initial_backoff_ms(30);
+  c.set_multiplier(3);
+  c.set_max_backoff_ms(100);
+  absl::StatusOr<RetryPolicy> policy = RetryPolicyFromConfig(c);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  std::vector<int64_t> waits;
+  policy->sleep = [&](int64_t ms) { waits.push_back(ms); };
+  auto down = std::make_unique<FirstLetterVerifier>(100);
+  FirstLetterVerifier* calls = down.get();
+  RetryingVerifyClient client(std::move(down), *policy);
+  rlvr::v1::VerifyRequest req;
+  req.add_items()->set_id("x");
+  auto r = client.Verify(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(calls->calls(), 4);
+  EXPECT_EQ(waits, (std::vector<int64_t>{30, 90, 100}));
+  EXPECT_NE(r.status().message().find("4 attempts"), std::string::npos) << r.status();
+
+  rlvr::v1::RetryConfig bad;
+  bad.set_multiplier(0.5);
+  EXPECT_NE(RetryPolicyFromConfig(bad).status().message().find("multiplier"), std::string::npos);
+  bad.Clear();
+  bad.set_initial_backoff_ms(-1);
+  EXPECT_NE(RetryPolicyFromConfig(bad).status().message().find("initial_backoff_ms"),
+            std::string::npos);
+}
+
 TEST(TrainerTest, RunStopsOnRequestAndCheckpoints) {
   const std::string dir = ::testing::TempDir() + "/trainer_stop";
   std::filesystem::remove_all(dir);
