@@ -106,12 +106,16 @@ absl::StatusOr<PretrainResult> RunPretrain(
   // Documents end with <|endoftext|> and a newline; each becomes one training sequence.
   std::vector<std::vector<int32_t>> docs;
   const std::string separator = absl::StrCat(kEndOfText, "\n");
+  int64_t cut = 0, longest = 0;
   for (absl::string_view piece : absl::StrSplit(*corpus, separator, absl::SkipEmpty())) {
     std::vector<int32_t> ids =
         (*tokenizer)->Encode(absl::StrCat(piece, kEndOfText), /*add_special_tokens=*/false);
     if (ids.size() < 2) continue;
-    if (static_cast<int>(ids.size()) > config.sequence_length())
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.size()));
+    if (static_cast<int>(ids.size()) > config.sequence_length()) {
       ids.resize(config.sequence_length());
+      ++cut;
+    }
     docs.push_back(std::move(ids));
   }
   if (docs.empty()) return absl::InvalidArgumentError("pretrain: the corpus has no documents");
@@ -147,8 +151,14 @@ absl::StatusOr<PretrainResult> RunPretrain(
 
   PretrainResult result;
   result.parameters = model.weights.num_parameters();
-  progress(absl::StrFormat("model: %d parameters, vocabulary %d, %d documents", result.parameters,
-                           model.config.vocab_size, docs.size()));
+  progress(absl::StrFormat("model: %d parameters, vocabulary %d, %d documents (longest %d tokens)",
+                           result.parameters, model.config.vocab_size, docs.size(), longest));
+  if (cut > 0) {
+    // Their ends (often the answer) are never trained on: worth knowing before a long run.
+    progress(absl::StrFormat(
+        "warning: %d documents are longer than sequence_length %d and were cut to it", cut,
+        config.sequence_length()));
+  }
   Rng batch_rng = root.Fork(kBatchStream);
   const int64_t token_budget = static_cast<int64_t>(config.batch_size()) * config.sequence_length();
   std::vector<double> recent;
