@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/run_command.h"
 #include "core/json.h"
 #include "kernels/backend.h"
 #include "model/inference.h"
@@ -167,14 +168,7 @@ int Run(int argc, char** argv) {
         std::to_string(w.train_len) + " --decode-batch " + std::to_string(w.decode_batch) +
         " --prompt-len " + std::to_string(w.prompt_len) + " --decode-steps " +
         std::to_string(w.decode_steps);
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::string text;
-    if (pipe != nullptr) {
-      char buf[4096];
-      size_t n;
-      while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) text.append(buf, n);
-      pclose(pipe);
-    }
+    const std::string text = RunCommandOutput(cmd);
     absl::StatusOr<JsonValue> torch = ParseJson(text);
     if (!torch.ok()) {
       out.Add("baseline_error", JsonValue::String("torch_baseline.py gave no JSON: " + text));

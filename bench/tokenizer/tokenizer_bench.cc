@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/run_command.h"
 #include "core/json.h"
 #include "core/tokenizer.h"
 
@@ -120,14 +121,7 @@ int Run(int argc, char** argv) {
                             "/bench/tokenizer/hf_baseline.py --tokenizer " + kTokenizer +
                             " --data " + RLVR_SHARED_DATA_DIR + " --min_seconds " +
                             std::to_string(min_seconds);
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::string text;
-    if (pipe != nullptr) {
-      char buf[4096];
-      size_t n;
-      while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) text.append(buf, n);
-      pclose(pipe);
-    }
+    const std::string text = RunCommandOutput(cmd);
     absl::StatusOr<JsonValue> hf = ParseJson(text);
     if (!hf.ok() || !hf->GetNumber("mb_per_s").ok()) {
       out.Add("baseline_error", JsonValue::String("hf_baseline.py gave no JSON: " + text));
