@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "sandbox/channel.h"
@@ -68,12 +69,23 @@ int AuditHook(const char* event, PyObject* args, void* /*user_data*/) {
   return 0;
 }
 
-// Equality the tests can trust, and the rewrite that makes the test code use it. Defined in
-// the zygote, before any program runs; programs never get a reference to these functions.
-// `a == b` in test code becomes __rlvr_eq__(a, b): when one side is plain data (exact builtin
-// scalars and containers) and the other is not, the comparison is decided by the builtin
-// types' own methods and never consults the program's objects (an "always equal" object, or an
-// int subclass with a rigged __eq__, compares unequal to 3). Otherwise it is the usual ==.
+// Comparisons the tests can trust, and the rewrite that makes the test code use them. Defined
+// in the zygote, before any program runs; programs never get a reference to these functions.
+// "Plain data" is exact builtin scalars and containers of them: their methods are C code the
+// program cannot change. In test code:
+//   a == b, a != b   -> __rlvr_eq__ / __rlvr_ne__: when one side is plain and the other is not,
+//                       decided by the builtin types' own methods, never the program's objects
+//                       (an "always equal" object, or an int subclass with a rigged __eq__,
+//                       compares unequal to 3). Otherwise the usual ==.
+//   a < b (<=, >, >=) -> __rlvr_order__: when one side is plain, a builtin scalar subclass on
+//                       the other is reduced to its builtin value first, and anything else is a
+//                       TypeError (the test fails) instead of a call to the program's methods.
+//   a + b (- * / // % **) -> __rlvr_arith__: the same rule as ordering, so that
+//                       `abs(f(x) - y) < eps` cannot be met by a rigged subtraction.
+//   assert x          -> the truth of x (through `not`, `and`, `or`) by __rlvr_truth__: plain
+//                       data by its builtin meaning, a scalar subclass by its builtin value,
+//                       anything else is a TypeError.
+// Single comparisons only: a chained `a < b < c` keeps Python's own operators.
 constexpr char kTestHarness[] = R"py(
 def _make():
     import ast
@@ -137,22 +149,117 @@ def _make():
     def ne(a, b):
         return not eq(a, b)
 
+    import operator
+    _issubclass, _bool, _TypeError = issubclass, bool, TypeError
+    orders = (operator.lt, operator.le, operator.gt, operator.ge)
+    order_nodes = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+    ariths = (operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
+              operator.mod, operator.pow)
+    arith_nodes = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+    iadd, fadd, cadd, sadd = int.__add__, float.__add__, complex.__add__, str.__add__
+
+    def builtin_value(x):
+        # (the exact builtin value of x, True) for plain data and builtin scalar subclasses,
+        # computed by the builtin types' slots; (x, False) for anything else.
+        t = _type(x)
+        if t in scalars:
+            return x, True
+        if _issubclass(t, int):
+            return iadd(x, 0), True
+        if _issubclass(t, float):
+            return fadd(x, 0.0), True
+        if _issubclass(t, complex):
+            return cadd(x, 0j), True
+        if _issubclass(t, str):
+            return sadd(x, ''), True
+        return x, plain(x)
+
+    def refuse(what, x):
+        raise _TypeError('the tests %s a value of type %s; compare plain values '
+                         '(int, float, str, list, ...) instead' % (what, _type(x).__name__))
+
+    def order(a, b, k):
+        pa, pb = plain(a), plain(b)
+        if pa != pb:
+            a, ok = builtin_value(a)
+            if not ok:
+                refuse('order', a)
+            b, ok = builtin_value(b)
+            if not ok:
+                refuse('order', b)
+        return orders[k](a, b)
+
+    def arith(a, b, k):
+        if _type(a) not in scalars or _type(b) not in scalars:
+            pa, pb = plain(a), plain(b)
+            if pa != pb:
+                a, ok = builtin_value(a)
+                if not ok:
+                    refuse('compute with', a)
+                b, ok = builtin_value(b)
+                if not ok:
+                    refuse('compute with', b)
+        return ariths[k](a, b)
+
+    def truth(x):
+        if _type(x) is _bool:
+            return x
+        v, ok = builtin_value(x)
+        if not ok:
+            refuse('take the truth of', x)
+        return _bool(v)
+
+    def call(name, args, node):
+        return ast.copy_location(
+            ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[]), node)
+
+    def kind(op, nodes):
+        for k in _range(_len(nodes)):
+            if _isinstance(op, nodes[k]):
+                return k
+        return -1
+
     class Rewrite(ast.NodeTransformer):
         def visit_Compare(self, node):
             self.generic_visit(node)
-            if len(node.ops) == 1 and _isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
-                name = '__rlvr_eq__' if _isinstance(node.ops[0], ast.Eq) else '__rlvr_ne__'
-                call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
-                                args=[node.left, node.comparators[0]], keywords=[])
-                return ast.copy_location(call, node)
+            if len(node.ops) != 1:
+                return node
+            op, args = node.ops[0], [node.left, node.comparators[0]]
+            if _isinstance(op, (ast.Eq, ast.NotEq)):
+                return call('__rlvr_eq__' if _isinstance(op, ast.Eq) else '__rlvr_ne__', args,
+                            node)
+            k = kind(op, order_nodes)
+            if k >= 0:
+                return call('__rlvr_order__', args + [ast.Constant(k)], node)
             return node
+
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            k = kind(node.op, arith_nodes)
+            if k < 0:
+                return node
+            return call('__rlvr_arith__', [node.left, node.right, ast.Constant(k)], node)
+
+        def visit_Assert(self, node):
+            self.generic_visit(node)
+            node.test = self.truth_of(node.test)
+            return node
+
+        def truth_of(self, e):
+            if _isinstance(e, ast.BoolOp):
+                e.values = [self.truth_of(v) for v in e.values]
+                return e
+            if _isinstance(e, ast.UnaryOp) and _isinstance(e.op, ast.Not):
+                e.operand = self.truth_of(e.operand)
+                return e
+            return call('__rlvr_truth__', [e], e)
 
     def compile_tests(source):
         tree = Rewrite().visit(ast.parse(source, 'tests.py'))
         ast.fix_missing_locations(tree)
         return compile(tree, 'tests.py', 'exec', dont_inherit=True, optimize=0)
 
-    return eq, ne, compile_tests
+    return eq, ne, order, arith, truth, compile_tests
 
 _harness = _make()
 )py";
@@ -268,14 +375,18 @@ absl::Status InitializeEmbeddedPython(const std::vector<std::string>& preload_mo
   PyDict_SetItemString(harness_globals, "__builtins__", PyEval_GetBuiltins());
   PyObject* r = PyRun_String(kTestHarness, Py_file_input, harness_globals, harness_globals);
   PyObject* parts = r != nullptr ? PyDict_GetItemString(harness_globals, "_harness") : nullptr;
-  if (parts == nullptr || !PyTuple_Check(parts) || PyTuple_Size(parts) != 3) {
+  constexpr const char* kHarnessNames[] = {"__rlvr_eq__", "__rlvr_ne__", "__rlvr_order__",
+                                           "__rlvr_arith__", "__rlvr_truth__"};
+  constexpr Py_ssize_t kHarnessParts = std::size(kHarnessNames) + 1;  // + compile_tests
+  if (parts == nullptr || !PyTuple_Check(parts) || PyTuple_Size(parts) != kHarnessParts) {
     PyErr_Print();
     return absl::InternalError("cannot define the test harness");
   }
   Py_DECREF(r);
-  PyDict_SetItemString(g_pristine_builtins, "__rlvr_eq__", PyTuple_GetItem(parts, 0));
-  PyDict_SetItemString(g_pristine_builtins, "__rlvr_ne__", PyTuple_GetItem(parts, 1));
-  g_compile_tests = PyTuple_GetItem(parts, 2);
+  for (Py_ssize_t i = 0; i + 1 < kHarnessParts; ++i) {
+    PyDict_SetItemString(g_pristine_builtins, kHarnessNames[i], PyTuple_GetItem(parts, i));
+  }
+  g_compile_tests = PyTuple_GetItem(parts, kHarnessParts - 1);
   Py_INCREF(g_compile_tests);
   g_stdout = PySys_GetObject("stdout");
   g_stderr = PySys_GetObject("stderr");

@@ -599,6 +599,64 @@ TEST_F(SecurityTest, TrustedEqualityKeepsPythonSemantics) {
   EXPECT_TRUE(r.passed());
 }
 
+TEST_F(SecurityTest, RiggedOrderingArithmeticAndTruthDoNotPass) {
+  // Each program answers wrongly with an object (or int subclass) that would satisfy the test in
+  // plain Python: an ordering that always says yes, a subtraction that is always 0, a truth
+  // value that flips from call to call.
+  struct Case {
+    const char* program;
+    const char* tests;
+  };
+  const Case kRigged[] = {
+      {"class L:\n    def __lt__(self, o): return True\n    def __gt__(self, o): return True\n"
+       "def add(a, b):\n    return L()\n",
+       "assert add(2, 3) < 6\nassert add(2, 3) > 4\n"},
+      {"class I(int):\n    def __lt__(self, o): return True\n    def __gt__(self, o): return True\n"
+       "def add(a, b):\n    return I(100)\n",
+       "assert add(2, 3) < 6\nassert add(2, 3) > 4\n"},
+      {"class I(int):\n    def __sub__(self, o): return 0\n"
+       "def add(a, b):\n    return I(7)\n",
+       "assert abs(add(2, 3) - 5) < 1e-9\n"},
+      {"class F:\n    def __sub__(self, o): return 0.0\n    def __rsub__(self, o): return 0.0\n"
+       "def add(a, b):\n    return F()\n",
+       "assert abs(5 - add(2, 3)) < 1e-9 or abs(add(2, 3) - 5) < 1e-9\n"},
+      {"class T:\n    n = 0\n    def __bool__(self):\n        T.n += 1\n        return T.n == 1\n"
+       "def is_even(n):\n    return T()\n",
+       "assert is_even(4)\nassert not is_even(3)\n"},
+  };
+  // A subclass reduced to its value fails its assert; an object the tests refuse to consult
+  // raises a TypeError that names its type.
+  for (const Case& c : kRigged) {
+    ExecuteResponse r = Execute(Python(c.program, c.tests));
+    EXPECT_TRUE(r.verdict() == v1::WRONG_ANSWER || r.verdict() == v1::RUNTIME_ERROR)
+        << c.program << r.DebugString();
+    if (r.verdict() == v1::RUNTIME_ERROR) {
+      ASSERT_EQ(r.cases_size(), 1);
+      EXPECT_NE(r.cases(0).stderr().find("TypeError: the tests"), std::string::npos)
+          << r.DebugString();
+    }
+    EXPECT_FALSE(r.passed());
+  }
+}
+
+TEST_F(SecurityTest, TrustedOrderingArithmeticAndTruthKeepPythonSemantics) {
+  // Honest answers, including an int subclass and values the tests compute with, still pass.
+  ExecuteResponse r = Execute(
+      Python("class I(int):\n    pass\n"
+             "def add(a, b):\n    return a + b\n"
+             "def add_i(a, b):\n    return I(a + b)\n"
+             "def is_even(n):\n    return n % 2 == 0\n"
+             "def items(n):\n    return list(range(n))\n",
+             "assert add(2, 3) < 6 and add(2, 3) >= 5\nassert 4 < add(2, 3) < 6\n"
+             "assert abs(add(0.1, 0.2) - 0.3) < 1e-9\nassert add_i(2, 3) > 4\n"
+             "assert add_i(2, 3) - 5 == 0\nassert add_i(2, 3) * 2 == 10\n"
+             "assert is_even(4)\nassert not is_even(3)\nassert items(3)\nassert not items(0)\n"
+             "assert items(2) + [2] == [0, 1, 2]\nassert 'ab' * 2 == 'abab'\n"
+             "assert add('a', 'b') <= 'ab'\nassert 2 ** 10 // 3 % 7 == 5\n"));
+  EXPECT_EQ(r.verdict(), v1::OK) << r.DebugString();
+  EXPECT_TRUE(r.passed());
+}
+
 TEST_F(SecurityTest, ForkedChildReachingTheTestsDoesNotBreakAPass) {
   // Both processes run the (passing) tests; only the original one reports.
   ExecuteResponse r =
