@@ -2,9 +2,36 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 namespace rlvr {
+namespace {
+
+// How long a thread spins on new work (or its helpers' results) before it sleeps.
+constexpr std::chrono::microseconds kSpin(30);
+
+void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins until ready() or kSpin has passed; returns ready().
+template <typename Ready>
+bool SpinUntil(const Ready& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    // Read the clock only now and then: it costs more than a pause.
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() >= deadline) return ready();
+    CpuRelax();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
   const int n = std::max(num_threads, 1);
@@ -23,10 +50,12 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::Submit(std::function<void()> fn) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(std::move(fn));
+  queued_.fetch_add(1, std::memory_order_release);
 }
 
 void ThreadPool::WorkerLoop() {
   for (;;) {
+    SpinUntil([this] { return queued_.load(std::memory_order_acquire) > 0; });
     std::function<void()> task;
     {
       absl::MutexLock lock(&mu_);
@@ -34,6 +63,7 @@ void ThreadPool::WorkerLoop() {
       if (queue_.empty()) return;  // stopping, and nothing left to run
       task = std::move(queue_.front());
       queue_.pop_front();
+      queued_.fetch_sub(1, std::memory_order_relaxed);
     }
     task();
   }
@@ -65,7 +95,7 @@ void ThreadPool::ParallelFor(int64_t begin, int64_t end,
     const std::function<void(int64_t, int64_t)>* fn = nullptr;
     std::atomic<size_t> next{0};
     absl::Mutex mu;
-    size_t done ABSL_GUARDED_BY(mu) = 0;
+    std::atomic<size_t> done{0};  // written under mu, so that a sleeping caller is woken
   };
   auto shared = std::make_shared<Shared>();
   shared->chunks = Partition(begin, end, num_threads());
@@ -79,17 +109,19 @@ void ThreadPool::ParallelFor(int64_t begin, int64_t end,
       if (i >= s.chunks.size()) return;
       (*s.fn)(s.chunks[i].first, s.chunks[i].second);
       absl::MutexLock lock(&s.mu);
-      ++s.done;
+      s.done.fetch_add(1, std::memory_order_release);
     }
   };
   for (size_t i = 1; i < num_chunks; ++i) {
     Submit([shared, run_chunks] { run_chunks(*shared); });
   }
   run_chunks(*shared);
-  absl::MutexLock lock(&shared->mu);
   Shared* s = shared.get();
-  shared->mu.Await(absl::Condition(
-      +[](Shared* st) { return st->done == st->chunks.size(); }, s));
+  auto all_done =
+      +[](Shared* st) { return st->done.load(std::memory_order_acquire) == st->chunks.size(); };
+  if (SpinUntil([s, all_done] { return all_done(s); })) return;
+  absl::MutexLock lock(&shared->mu);
+  shared->mu.Await(absl::Condition(all_done, s));
 }
 
 }  // namespace rlvr

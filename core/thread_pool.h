@@ -1,8 +1,11 @@
 // A fixed-size pool of worker threads with a FIFO task queue, and a blocking ParallelFor whose
-// split of the range depends only on the range and the thread count.
+// split of the range depends only on the range and the thread count. Idle workers, and a
+// ParallelFor caller waiting for its helpers, spin for a few microseconds before they sleep:
+// model ops arrive in quick bursts, and waking a sleeping thread costs more than a small op.
 #ifndef RLVR_CORE_THREAD_POOL_H_
 #define RLVR_CORE_THREAD_POOL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -49,6 +52,7 @@ class ThreadPool {
 
   absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> queued_{0};  // queue_.size(), readable without the lock
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
