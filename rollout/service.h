@@ -26,6 +26,9 @@ absl::StatusOr<GenerationRequest> GenerationRequestFromProto(const v1::GenerateR
 
 v1::Completion CompletionToProto(const CompletionResult& result);
 
+// The largest gRPC message a rollout server takes by default (weight chunks, big batches).
+inline constexpr int kDefaultRolloutMaxMessageBytes = 64 << 20;
+
 class RolloutService final : public v1::Rollout::Service {
  public:
   // engine and tokenizer (may be null) must outlive the service.

@@ -33,7 +33,6 @@ constexpr int kDefaultKvBlockSize = 16;
 constexpr int kDefaultKvBlocks = 1024;
 constexpr int kDefaultMaxRunning = 256;
 constexpr int kDefaultDrainTimeoutMs = 30000;
-constexpr int kDefaultMaxMessageBytes = 64 << 20;
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "rlvr-rollout: %s\n", status.ToString().c_str());
@@ -108,7 +107,7 @@ int Run(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   const int max_message =
-      config.max_message_bytes() > 0 ? config.max_message_bytes() : kDefaultMaxMessageBytes;
+      config.max_message_bytes() > 0 ? config.max_message_bytes() : kDefaultRolloutMaxMessageBytes;
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
   builder.RegisterService(&service);

@@ -27,7 +27,7 @@
 #include "model/weights.h"
 #include "rlvr/v1/sandbox.grpc.pb.h"
 #include "rollout/engine.h"
-#include "rollout/service.h"
+#include "rollout/local_server.h"
 #include "rollout/transformer_model.h"
 #include "trainer/grpc_clients.h"
 #include "trainer/model_policy.h"
@@ -84,39 +84,12 @@ class RegistrySandbox final : public rlvr::v1::Sandbox::Service {
   const VerifierRegistry* registry_;
 };
 
-struct Server {
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<RolloutService> service;
-  std::unique_ptr<grpc::Server> server;
-  std::string address;
-  ~Server() {
-    if (server) {
-      engine->Stop();
-      server->Shutdown();
-    }
-  }
-};
-
-absl::StatusOr<std::unique_ptr<Server>> StartRollout(const std::string& dir) {
-  auto s = std::make_unique<Server>();
+absl::StatusOr<std::unique_ptr<LocalRolloutServer>> StartRollout(const std::string& dir) {
   auto model = TransformerDecodeModel::Load(dir, "cpu", 1);
   if (!model.ok()) return model.status();
   EngineOptions options;
   options.kv_blocks = 512;
-  auto engine = Engine::Create(*std::move(model), options);
-  if (!engine.ok()) return engine.status();
-  s->engine = *std::move(engine);
-  s->engine->Start();
-  s->service = std::make_unique<RolloutService>(s->engine.get(), nullptr);
-  grpc::ServerBuilder b;
-  int port = 0;
-  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  b.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
-  b.RegisterService(s->service.get());
-  s->server = b.BuildAndStart();
-  if (port == 0) return absl::UnavailableError("cannot listen");
-  s->address = absl::StrFormat("127.0.0.1:%d", port);
-  return s;
+  return LocalRolloutServer::Start(*std::move(model), options);
 }
 
 double Median(std::vector<double> v) {
@@ -171,8 +144,8 @@ int Run(int argc, char** argv) {
   auto reference = ModelPolicy::Load(c.model(), c.optimizer(), -1);
   if (!policy.ok() || !reference.ok()) return std::fprintf(stderr, "model load failed\n"), 1;
   std::vector<std::unique_ptr<RolloutWorker>> workers;
-  workers.push_back(NewGrpcRolloutWorker((*w0)->address));
-  workers.push_back(NewGrpcRolloutWorker((*w1)->address));
+  workers.push_back(NewGrpcRolloutWorker((*w0)->address()));
+  workers.push_back(NewGrpcRolloutWorker((*w1)->address()));
   RolloutFleet fleet(std::move(workers));
   RetryingVerifyClient verifier(NewGrpcVerifyClient(absl::StrFormat("127.0.0.1:%d", sandbox_port)),
                                 RetryPolicy{});

@@ -14,7 +14,7 @@
 #include "model/weights.h"
 #include "rlvr/v1/sandbox.grpc.pb.h"
 #include "rollout/engine.h"
-#include "rollout/service.h"
+#include "rollout/local_server.h"
 #include "rollout/transformer_model.h"
 #include "trainer/grpc_clients.h"
 #include "trainer/model_policy.h"
@@ -63,42 +63,14 @@ class LetterSandbox final : public rlvr::v1::Sandbox::Service {
   }
 };
 
-struct RolloutServer {
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<RolloutService> service;
-  std::unique_ptr<grpc::Server> server;
-  std::string address;
-
-  void Stop() {
-    if (server == nullptr) return;
-    service->StartDrain();
-    engine->Stop();
-    server->Shutdown();
-    server.reset();
-  }
-  ~RolloutServer() { Stop(); }
-};
-
-std::unique_ptr<RolloutServer> StartRollout(const std::string& model_dir) {
-  auto s = std::make_unique<RolloutServer>();
+std::unique_ptr<LocalRolloutServer> StartRollout(const std::string& model_dir) {
   auto model = TransformerDecodeModel::Load(model_dir, "reference", 1);
   EXPECT_TRUE(model.ok()) << model.status();
   EngineOptions options;
   options.kv_blocks = 128;
-  auto engine = Engine::Create(*std::move(model), options);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  s->engine = *std::move(engine);
-  s->engine->Start();
-  s->service = std::make_unique<RolloutService>(s->engine.get(), nullptr);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
-  builder.RegisterService(s->service.get());
-  s->server = builder.BuildAndStart();
-  EXPECT_NE(port, 0);
-  s->address = absl::StrFormat("127.0.0.1:%d", port);
-  return s;
+  auto server = LocalRolloutServer::Start(*std::move(model), options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
 }
 
 std::string MakeModel() {
@@ -128,8 +100,8 @@ std::vector<Example> Examples() {
 
 TEST(TrainerRolloutE2eTest, TrainsAgainstRealEnginesAndSurvivesAWorkerShutdown) {
   const std::string model_dir = MakeModel();
-  std::unique_ptr<RolloutServer> w0 = StartRollout(model_dir);
-  std::unique_ptr<RolloutServer> w1 = StartRollout(model_dir);
+  std::unique_ptr<LocalRolloutServer> w0 = StartRollout(model_dir);
+  std::unique_ptr<LocalRolloutServer> w1 = StartRollout(model_dir);
   LetterSandbox sandbox_service;
   grpc::ServerBuilder sb;
   int sandbox_port = 0;
@@ -156,8 +128,8 @@ TEST(TrainerRolloutE2eTest, TrainsAgainstRealEnginesAndSurvivesAWorkerShutdown) 
   auto policy = ModelPolicy::Load(c.model(), c.optimizer(), -1);
   ASSERT_TRUE(policy.ok()) << policy.status();
   std::vector<std::unique_ptr<RolloutWorker>> workers;
-  workers.push_back(NewGrpcRolloutWorker(w0->address));
-  workers.push_back(NewGrpcRolloutWorker(w1->address));
+  workers.push_back(NewGrpcRolloutWorker(w0->address()));
+  workers.push_back(NewGrpcRolloutWorker(w1->address()));
   RolloutFleet fleet(std::move(workers));
   RetryingVerifyClient verifier(NewGrpcVerifyClient(absl::StrFormat("127.0.0.1:%d", sandbox_port)),
                                 RetryPolicy{});
@@ -181,7 +153,7 @@ TEST(TrainerRolloutE2eTest, TrainsAgainstRealEnginesAndSurvivesAWorkerShutdown) 
     EXPECT_LT(got["logprob_gap/max"], 1e-4) << step;
     EXPECT_EQ(got["rollout/live_workers"], step < 2 ? 2 : 1) << step;
   }
-  EXPECT_EQ(w0->engine->Stats().weight_version, 4);
+  EXPECT_EQ(w0->engine().Stats().weight_version, 4);
   EXPECT_GT((*trainer)->fleet_stats().redispatched_prompts, 0);
   sandbox->Shutdown();
 }
@@ -194,7 +166,7 @@ namespace {
 
 TEST(TrainerRolloutE2eTest, TinyTransformerLearnsToEmitTheRewardedLetter) {
   const std::string model_dir = MakeModel();
-  std::unique_ptr<RolloutServer> w0 = StartRollout(model_dir);
+  std::unique_ptr<LocalRolloutServer> w0 = StartRollout(model_dir);
   LetterSandbox sandbox_service;
   grpc::ServerBuilder sb;
   int sandbox_port = 0;
@@ -219,7 +191,7 @@ TEST(TrainerRolloutE2eTest, TinyTransformerLearnsToEmitTheRewardedLetter) {
   auto policy = ModelPolicy::Load(c.model(), c.optimizer(), -1);
   ASSERT_TRUE(policy.ok()) << policy.status();
   std::vector<std::unique_ptr<RolloutWorker>> workers;
-  workers.push_back(NewGrpcRolloutWorker(w0->address));
+  workers.push_back(NewGrpcRolloutWorker(w0->address()));
   RolloutFleet fleet(std::move(workers));
   RetryingVerifyClient verifier(NewGrpcVerifyClient(absl::StrFormat("127.0.0.1:%d", sandbox_port)),
                                 RetryPolicy{});
