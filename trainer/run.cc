@@ -122,6 +122,11 @@ absl::Status RunTraining(const rlvr::v1::ExperimentConfig& config, const RunOpti
   absl::StatusOr<std::unique_ptr<Trainer>> trainer =
       Trainer::Create(config, *std::move(train), std::move(eval), parts);
   if (!trainer.ok()) return trainer.status();
+  if ((*trainer)->dropped_overlong_prompts() > 0) {
+    progress.Note(absl::StrFormat("left out %d records longer than data.max_prompt_tokens %d",
+                                  (*trainer)->dropped_overlong_prompts(),
+                                  config.data().max_prompt_tokens()));
+  }
   if (!options.resume.empty()) {
     if (auto s = (*trainer)->Resume(options.resume); !s.ok()) return s;
     progress.Note(absl::StrFormat("resumed at step %d (weight version %d)",

@@ -58,20 +58,36 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const rlvr::v1::Experim
   if (!schedule.ok()) return schedule.status();
   absl::StatusOr<PromptFormatter> formatter = PromptFormatter::Create(config.data().template_());
   if (!formatter.ok()) return formatter.status();
-  std::unique_ptr<Trainer> t(new Trainer(config, std::move(train), std::move(eval), parts,
-                                         *std::move(schedule), *std::move(formatter)));
-  // Prompts too long for data.max_prompt_tokens are rejected now rather than when drawn.
-  if (config.data().max_prompt_tokens() > 0) {
-    for (size_t i = 0; i < t->train_.size(); ++i) {
-      const auto& ids = t->PromptTokens(t->train_, static_cast<int64_t>(i), &t->train_tokens_);
-      if (static_cast<int>(ids.size()) > config.data().max_prompt_tokens()) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: example %s has a prompt of %d tokens, more than data.max_prompt_tokens %d",
-            config.data().train().path(), t->train_[i].id, ids.size(),
-            config.data().max_prompt_tokens()));
+  // Prompts too long for data.max_prompt_tokens are dropped or rejected now rather than when
+  // drawn.
+  int64_t dropped = 0;
+  if (const int max_prompt = config.data().max_prompt_tokens(); max_prompt > 0) {
+    for (auto [set, path] : {std::pair{&train, &config.data().train().path()},
+                             std::pair{&eval, &config.data().eval().path()}}) {
+      std::vector<Example> kept;
+      for (Example& e : *set) {
+        const size_t n = parts.codec->Encode(formatter->Format(e.prompt)).size();
+        if (static_cast<int>(n) <= max_prompt) {
+          kept.push_back(std::move(e));
+        } else if (config.data().drop_overlong_prompts()) {
+          ++dropped;
+        } else {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "%s: example %s has a prompt of %d tokens, more than data.max_prompt_tokens %d "
+              "(data.drop_overlong_prompts leaves such records out)",
+              *path, e.id, n, max_prompt));
+        }
       }
+      *set = std::move(kept);
+    }
+    if (train.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "trainer: every training prompt is longer than data.max_prompt_tokens %d", max_prompt));
     }
   }
+  std::unique_ptr<Trainer> t(new Trainer(config, std::move(train), std::move(eval), parts,
+                                         *std::move(schedule), *std::move(formatter)));
+  t->dropped_overlong_prompts_ = dropped;
   // Validate loss options once with an empty batch.
   PolicyLossBatch empty;
   empty.offsets = {0};

@@ -100,6 +100,8 @@ class Trainer {
   bool stop_requested() const { return stop_.load(); }
 
   const TrainerState& state() const { return state_; }
+  // Training and eval records left out by data.drop_overlong_prompts.
+  int64_t dropped_overlong_prompts() const { return dropped_overlong_prompts_; }
   FleetStats fleet_stats() const { return parts_.rollout->stats(); }
 
  private:
@@ -147,6 +149,7 @@ class Trainer {
   std::atomic<bool> stop_{false};
   // Async mode: the batch generated while the previous update ran.
   std::optional<std::future<absl::StatusOr<Batch>>> prefetch_;
+  int64_t dropped_overlong_prompts_ = 0;
 };
 
 }  // namespace rlvr

@@ -316,8 +316,37 @@ TEST(TrainerTest, OverlongPromptsAreRejectedAtStart) {
   auto t = Trainer::Create(c, LetterExamples(3), {}, parts);  // prompts of 1, 2 and 3 letters
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("q2"), std::string::npos) << t.status();
+  // An eval prompt too long stops the start too.
+  auto eval_too_long = Trainer::Create(c, LetterExamples(2), LetterExamples(3), parts);
+  ASSERT_FALSE(eval_too_long.ok());
+  EXPECT_NE(eval_too_long.status().message().find("q2"), std::string::npos);
   c.mutable_data()->set_max_prompt_tokens(3);
   EXPECT_TRUE(Trainer::Create(c, LetterExamples(3), {}, parts).ok());
+}
+
+TEST(TrainerTest, OverlongPromptsCanBeDroppedInstead) {
+  rlvr::v1::ExperimentConfig c =
+      Config(R"pb(data { max_prompt_tokens: 2 drop_overlong_prompts: true })pb");
+  // Rig's records have prompts of 1, 2, 3, 1, 2, 3, ... letters: 3 of the 10 training and 1 of
+  // the 4 eval prompts are too long.
+  Rig rig(c);
+  ASSERT_NE(rig.trainer, nullptr);
+  EXPECT_EQ(rig.trainer->dropped_overlong_prompts(), 3 + 1);
+  for (int step = 0; step < 4; ++step) ASSERT_TRUE(rig.trainer->Step().ok());
+  ASSERT_TRUE(rig.trainer->Evaluate().ok());
+  // Nothing fits: a clear error rather than an empty run.
+  c.mutable_data()->set_max_prompt_tokens(1);
+  TabularPolicy policy;
+  LetterCodec codec;
+  FirstLetterVerifier verifier;
+  RolloutFleet fleet({});
+  TrainerParts parts{&policy, nullptr, &fleet, &verifier, &codec, nullptr, nullptr};
+  std::vector<Example> long_only = LetterExamples(3);
+  long_only.erase(long_only.begin());  // prompts of 2 and 3 letters
+  auto none = Trainer::Create(c, long_only, {}, parts);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("every training prompt"), std::string::npos)
+      << none.status();
 }
 
 TEST(TrainerTest, KlWithoutReferenceModelIsRejected) {
