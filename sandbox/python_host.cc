@@ -178,27 +178,24 @@ def _make():
         raise _TypeError('the tests %s a value of type %s; compare plain values '
                          '(int, float, str, list, ...) instead' % (what, _type(x).__name__))
 
-    def order(a, b, k):
-        pa, pb = plain(a), plain(b)
-        if pa != pb:
+    def trusted_pair(a, b, what):
+        # When exactly one side is plain data, both sides as builtin values (or a TypeError).
+        if plain(a) != plain(b):
             a, ok = builtin_value(a)
             if not ok:
-                refuse('order', a)
+                refuse(what, a)
             b, ok = builtin_value(b)
             if not ok:
-                refuse('order', b)
+                refuse(what, b)
+        return a, b
+
+    def order(a, b, k):
+        a, b = trusted_pair(a, b, 'order')
         return orders[k](a, b)
 
     def arith(a, b, k):
         if _type(a) not in scalars or _type(b) not in scalars:
-            pa, pb = plain(a), plain(b)
-            if pa != pb:
-                a, ok = builtin_value(a)
-                if not ok:
-                    refuse('compute with', a)
-                b, ok = builtin_value(b)
-                if not ok:
-                    refuse('compute with', b)
+            a, b = trusted_pair(a, b, 'compute with')
         return ariths[k](a, b)
 
     def truth(x):
