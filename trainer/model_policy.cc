@@ -40,10 +40,11 @@ absl::StatusOr<PolicyForward> ModelPolicy::Forward(const TrainBatch& batch,
   if (!r.ok()) return r.status();
   have_acts_ = keep_for_backward;
   if (keep_for_backward && router_bias_rate_ > 0) {
-    if (expert_load_.size() != r->expert_load.size())
+    // Loads of the forwards the next optimizer step trains on, summed.
+    if (expert_load_.empty()) {
       expert_load_ = r->expert_load;
-    else {
-      for (size_t l = 0; l < expert_load_.size(); ++l) {
+    } else {
+      for (size_t l = 0; l < expert_load_.size() && l < r->expert_load.size(); ++l) {
         for (size_t e = 0; e < expert_load_[l].size() && e < r->expert_load[l].size(); ++e) {
           expert_load_[l][e] += r->expert_load[l][e];
         }
