@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -59,23 +60,25 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const rlvr::v1::Experim
   absl::StatusOr<PromptFormatter> formatter = PromptFormatter::Create(config.data().template_());
   if (!formatter.ok()) return formatter.status();
   // Prompts too long for data.max_prompt_tokens are dropped or rejected now rather than when
-  // drawn.
+  // drawn; their tokens seed the trainer's prompt caches.
   int64_t dropped = 0;
+  std::vector<std::vector<int32_t>> train_ids, eval_ids;
   if (const int max_prompt = config.data().max_prompt_tokens(); max_prompt > 0) {
-    for (auto [set, path] : {std::pair{&train, &config.data().train().path()},
-                             std::pair{&eval, &config.data().eval().path()}}) {
+    for (auto [set, ids, path] : {std::tuple{&train, &train_ids, &config.data().train().path()},
+                                  std::tuple{&eval, &eval_ids, &config.data().eval().path()}}) {
       std::vector<Example> kept;
       for (Example& e : *set) {
-        const size_t n = parts.codec->Encode(formatter->Format(e.prompt)).size();
-        if (static_cast<int>(n) <= max_prompt) {
+        std::vector<int32_t> tokens = parts.codec->Encode(formatter->Format(e.prompt));
+        if (static_cast<int>(tokens.size()) <= max_prompt) {
           kept.push_back(std::move(e));
+          ids->push_back(std::move(tokens));
         } else if (config.data().drop_overlong_prompts()) {
           ++dropped;
         } else {
           return absl::InvalidArgumentError(absl::StrFormat(
               "%s: example %s has a prompt of %d tokens, more than data.max_prompt_tokens %d "
               "(data.drop_overlong_prompts leaves such records out)",
-              *path, e.id, n, max_prompt));
+              *path, e.id, tokens.size(), max_prompt));
         }
       }
       *set = std::move(kept);
@@ -87,6 +90,8 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const rlvr::v1::Experim
   }
   std::unique_ptr<Trainer> t(new Trainer(config, std::move(train), std::move(eval), parts,
                                          *std::move(schedule), *std::move(formatter)));
+  if (!train_ids.empty()) t->train_tokens_ = std::move(train_ids);
+  if (!eval_ids.empty()) t->eval_tokens_ = std::move(eval_ids);
   t->dropped_overlong_prompts_ = dropped;
   // Validate loss options once with an empty batch.
   PolicyLossBatch empty;
@@ -146,12 +151,6 @@ absl::Status Trainer::GenerateAndVerify(const std::vector<Example>& set,
     if (g.prompt_tokens.empty()) {
       return absl::InvalidArgumentError(
           absl::StrFormat("example %s has an empty prompt after templating", set[g.example].id));
-    }
-    const int max_prompt = config_.data().max_prompt_tokens();
-    if (max_prompt > 0 && static_cast<int>(g.prompt_tokens.size()) > max_prompt) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("example %s: prompt of %d tokens exceeds data.max_prompt_tokens %d",
-                          set[g.example].id, g.prompt_tokens.size(), max_prompt));
     }
     rlvr::v1::Prompt* p = request.add_prompts();
     p->set_id(absl::StrFormat("%s/%d", id_prefix, k));
